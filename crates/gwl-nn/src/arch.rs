@@ -42,7 +42,11 @@ pub struct InputShape {
 
 impl InputShape {
     pub fn image(height: usize, width: usize) -> Self {
-        Self { channels: 1, height, width }
+        Self {
+            channels: 1,
+            height,
+            width,
+        }
     }
 
     /// Number of input coordinates `D`.
@@ -67,11 +71,21 @@ pub struct Stage {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Arch {
-    Mlp { hidden: Vec<usize> },
-    Cnn { channels: [usize; 2], hidden: usize },
+    Mlp {
+        hidden: Vec<usize>,
+    },
+    Cnn {
+        channels: [usize; 2],
+        hidden: usize,
+    },
     #[serde(rename = "resnet")]
-    ResNet { stem: usize, stages: Vec<Stage> },
-    Sequential { layers: Vec<Layer> },
+    ResNet {
+        stem: usize,
+        stages: Vec<Stage>,
+    },
+    Sequential {
+        layers: Vec<Layer>,
+    },
 }
 
 /// One layer of a spec-built Sequential network (PyTorch `nn.Sequential`).
