@@ -39,4 +39,11 @@ pub enum SampleError {
     StuckOnNonFinite { walker: usize, count: u64 },
     #[error("checkpoint {path}: {why}")]
     Checkpoint { path: String, why: String },
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(
+        "no walker could be brought into the output range [{e_min}, {e_max}); \
+         outputs seen while searching spanned [{lowest}, {highest}]"
+    )]
+    RangeUnreachable { e_min: f64, e_max: f64, lowest: f64, highest: f64 },
 }
