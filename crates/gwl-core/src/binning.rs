@@ -24,7 +24,11 @@ impl Binning {
         // A tiny tolerance keeps a range that is an exact multiple of the
         // width from gaining an empty extra bin through rounding.
         let n_bins = (((e_max - e_min) / width) - 1e-9).ceil().max(1.0) as usize;
-        Ok(Self { e_min, width, n_bins })
+        Ok(Self {
+            e_min,
+            width,
+            n_bins,
+        })
     }
 
     /// `n_bins` equal bins exactly covering `[e_min, e_max)`.
@@ -33,7 +37,11 @@ impl Binning {
         if n_bins == 0 {
             return Err(ConfigError::BadBinCount(n_bins));
         }
-        Ok(Self { e_min, width: (e_max - e_min) / n_bins as f64, n_bins })
+        Ok(Self {
+            e_min,
+            width: (e_max - e_min) / n_bins as f64,
+            n_bins,
+        })
     }
 
     pub fn n_bins(&self) -> usize {
@@ -99,9 +107,15 @@ mod tests {
     #[test]
     fn bad_ranges_and_widths_are_refused_with_their_values() {
         let e = Binning::with_width(1.0, 1.0, 0.1).unwrap_err();
-        assert_eq!(e.to_string(), "empty or inverted output range: e_min = 1, e_max = 1");
+        assert_eq!(
+            e.to_string(),
+            "empty or inverted output range: e_min = 1, e_max = 1"
+        );
         let e = Binning::with_width(0.0, 1.0, -0.5).unwrap_err();
-        assert_eq!(e.to_string(), "bin width must be positive and finite, got -0.5");
+        assert_eq!(
+            e.to_string(),
+            "bin width must be positive and finite, got -0.5"
+        );
         let e = Binning::with_count(0.0, 1.0, 0).unwrap_err();
         assert_eq!(e.to_string(), "bin count must be at least 1, got 0");
     }

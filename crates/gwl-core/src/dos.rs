@@ -20,12 +20,19 @@ impl Dos {
     pub fn new(binning: Binning, ln_g: Vec<f64>, visited: Vec<bool>) -> Self {
         assert_eq!(ln_g.len(), binning.n_bins());
         assert_eq!(visited.len(), binning.n_bins());
-        Self { binning, ln_g, visited }
+        Self {
+            binning,
+            ln_g,
+            visited,
+        }
     }
 
     /// Exact density from integer counts per bin (empty bins unvisited).
     pub fn from_counts(binning: Binning, counts: &[u64]) -> Self {
-        let ln_g = counts.iter().map(|&c| if c > 0 { (c as f64).ln() } else { 0.0 }).collect();
+        let ln_g = counts
+            .iter()
+            .map(|&c| if c > 0 { (c as f64).ln() } else { 0.0 })
+            .collect();
         let visited = counts.iter().map(|&c| c > 0).collect();
         Self::new(binning, ln_g, visited)
     }
@@ -59,7 +66,11 @@ impl Dos {
     }
 
     fn visited_values(&self) -> impl Iterator<Item = f64> + '_ {
-        self.ln_g.iter().zip(&self.visited).filter(|(_, &s)| s).map(|(&v, _)| v)
+        self.ln_g
+            .iter()
+            .zip(&self.visited)
+            .filter(|(_, &s)| s)
+            .map(|(&v, _)| v)
     }
 }
 

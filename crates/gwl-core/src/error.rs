@@ -22,9 +22,17 @@ pub enum ConfigError {
     #[error("levels K must be at least 2, got {0}")]
     BadLevels(u8),
     #[error("enumeration is limited to D <= {limit}; D = {d} would be {inputs} inputs")]
-    TooManyToEnumerate { d: usize, limit: usize, inputs: String },
+    TooManyToEnumerate {
+        d: usize,
+        limit: usize,
+        inputs: String,
+    },
     #[error("parameter `{name}` is out of range: {value} ({why})")]
-    BadParameter { name: &'static str, value: String, why: &'static str },
+    BadParameter {
+        name: &'static str,
+        value: String,
+        why: &'static str,
+    },
 }
 
 /// Why a sampler could not finish.
@@ -45,5 +53,10 @@ pub enum SampleError {
         "no walker could be brought into the output range [{e_min}, {e_max}); \
          outputs seen while searching spanned [{lowest}, {highest}]"
     )]
-    RangeUnreachable { e_min: f64, e_max: f64, lowest: f64, highest: f64 },
+    RangeUnreachable {
+        e_min: f64,
+        e_max: f64,
+        lowest: f64,
+        highest: f64,
+    },
 }

@@ -19,7 +19,9 @@ pub struct ModelError {
 
 impl ModelError {
     pub fn new(message: impl Into<String>) -> Self {
-        Self { message: message.into() }
+        Self {
+            message: message.into(),
+        }
     }
 }
 

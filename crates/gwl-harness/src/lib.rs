@@ -64,6 +64,7 @@ mod manifest;
 mod plot;
 mod progress;
 mod report;
+mod run;
 mod spec;
 mod stats;
 mod table;
@@ -81,6 +82,11 @@ pub use plot::{
 };
 pub use progress::{Progress, RunSummary, NO_PROGRESS_ENV};
 pub use report::{relative_link, Claim, FigureLink, Report, ReportTable, Section, Verdict};
+pub use run::{
+    check_claims, check_committed, default_profile, models_dir, obtain, reproduce, run_sampler,
+    sample_user, schemas, trained_net, wl_config, wl_steps_report, Findings, RunBudget, RunOptions,
+    SamplerRun, Subject, TracePoint, TrainOverrides, TrainedNet, EXPERIMENT_IDS,
+};
 pub use spec::{
     defaults, load_dir, AnalyticKind, AnalyticModel, Arch, Auto, Budget, DataSpec, Dataset,
     FigureFormat, GradientParams, GridSpec, InputShape, ModelName, ModelRef, Outputs, Problem,

@@ -136,6 +136,10 @@ pub struct SamplerSpec {
     pub uniform_mix: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alpha: Option<f64>,
+    /// Multi-flip only: bias the flip probabilities so that about this many
+    /// coordinates move per step (gwl-core's `expected_moves`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_moves: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -262,8 +266,11 @@ pub struct ResolvedSampler {
     pub walkers: Option<u32>,
     pub wl: Option<WlParams>,
     pub gradient: Option<GradientParams>,
-    /// Step size of the multi-flip proposal (`gwl-multi` only).
+    /// Step size of the multi-flip proposal (`gwl-multi` only); `None`
+    /// leaves gwl-core's default, which scales with D.
     pub alpha: Option<f64>,
+    /// Coordinates moved per multi-flip step, if set.
+    pub expected_moves: Option<f64>,
 }
 
 /// Wang-Landau schedule shared by `wl`, `gwl` and `gwl-multi`.
@@ -293,7 +300,6 @@ pub mod defaults {
     pub const ONE_OVER_T: bool = true;
     pub const CAP: f64 = 5.0;
     pub const UNIFORM_MIX: f64 = 0.05;
-    pub const ALPHA: f64 = 0.1;
 }
 
 impl SamplerSpec {
@@ -316,8 +322,10 @@ impl SamplerSpec {
             walkers: walks.then(|| self.walkers.unwrap_or(budget_walkers)),
             wl: walks.then(|| self.wl_params()),
             gradient: gradient.then(|| self.gradient_params()),
-            alpha: (self.kind == SamplerKind::GwlMulti)
-                .then(|| self.alpha.unwrap_or(defaults::ALPHA)),
+            alpha: self.alpha.filter(|_| self.kind == SamplerKind::GwlMulti),
+            expected_moves: self
+                .expected_moves
+                .filter(|_| self.kind == SamplerKind::GwlMulti),
         }
     }
 

@@ -112,6 +112,7 @@ pub(crate) static SAMPLER: Schema = Schema {
             }),
         ),
         Field::opt("alpha", POSITIVE),
+        Field::opt("expected_moves", POSITIVE),
     ],
     hook: Some(check_sampler_kind),
 };
@@ -186,7 +187,7 @@ const KEYS_BY_KIND: &[(&str, &[&str])] = &[
         ],
     ),
     ("gwl", &["target", "cap", "uniform_mix"]),
-    ("gwl-multi", &["alpha"]),
+    ("gwl-multi", &["alpha", "expected_moves"]),
 ];
 
 fn check_sampler_kind(c: &mut Checker, path: &str, _span: Range<usize>, table: &DeTable) {
@@ -274,42 +275,6 @@ fn check_model(c: &mut Checker, path: &str, v: &Spanned<DeValue>) {
 fn check_spec(c: &mut Checker, _path: &str, span: Range<usize>, doc: &DeTable) {
     check_profiles(c, span.clone(), doc);
     check_sampler_labels(c, doc);
-    check_training_inputs(c, span, doc);
-}
-
-/// Named networks are trained by the runner, which needs to know on what
-/// and how.
-fn check_training_inputs(c: &mut Checker, span: Range<usize>, doc: &DeTable) {
-    let Some(models) = doc.get("models").and_then(|v| v.get_ref().as_array()) else {
-        return;
-    };
-    let trained = models.iter().find(|m| {
-        let name = m
-            .get_ref()
-            .as_str()
-            .and_then(|s| s.parse::<ModelName>().ok());
-        matches!(name, Some(ModelName::Trained { .. }))
-    });
-    let Some(model) = trained else { return };
-    let name = model.get_ref().as_str().unwrap_or_default();
-    for key in ["data", "train"] {
-        if !doc.contains_key(key) {
-            let msg = format!("model `{name}` is trained by the runner and needs a [{key}] table");
-            c.report(span.clone(), key, msg);
-        }
-    }
-    let has_epochs = |table: &str| {
-        let t = doc.get(table).and_then(|v| v.get_ref().as_table());
-        t.is_some_and(|t| t.contains_key("train_epochs"))
-    };
-    for profile in ["quick", "full"] {
-        if !has_epochs("budget") && !has_epochs(profile) {
-            let msg = format!(
-                "model `{name}` is trained by the runner; set train_epochs in [budget] or [{profile}]"
-            );
-            c.report(span.clone(), profile, msg);
-        }
-    }
 }
 
 /// Each profile, after laying its block over `[budget]`, must say how long

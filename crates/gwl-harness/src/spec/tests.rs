@@ -164,20 +164,20 @@ fn bad_models_and_ranges_are_explained() {
 }
 
 #[test]
-fn trained_models_need_data_and_training_tables() {
-    let bare = minimal().replace(
-        "[data]\ndataset = \"mnist01\"\n[train]\nbatch_size = 8\nlearning_rate = 0.01\n",
-        "",
-    );
-    let err = parse(&bare).unwrap_err();
+fn training_settings_are_optional_overrides_and_checked_when_given() {
+    // Named networks carry their own training recipe (gwl-nn's
+    // `named_model`); [train] and train_epochs only override it.
+    let bare = minimal()
+        .replace(
+            "[data]\ndataset = \"mnist01\"\n[train]\nbatch_size = 8\nlearning_rate = 0.01\n",
+            "",
+        )
+        .replace("train_epochs = 1\n", "");
+    parse(&bare).unwrap();
+    let bad = minimal().replace("batch_size = 8", "batch_size = 0");
+    let err = parse(&bad).unwrap_err();
     let keys: Vec<&str> = err.problems.iter().map(|p| p.key.as_str()).collect();
-    assert_eq!(keys, vec!["data", "train"], "{err}");
-    let no_epochs = minimal().replace("train_epochs = 1\n", "");
-    let err = parse(&no_epochs).unwrap_err();
-    let keys: Vec<&str> = err.problems.iter().map(|p| p.key.as_str()).collect();
-    assert_eq!(keys, vec!["full", "quick"], "{err}");
-    let analytic = bare.replace("\"mlp-4\"", "\"sum-bits-16\"");
-    parse(&analytic).unwrap();
+    assert_eq!(keys, vec!["train.batch_size"], "{err}");
 }
 
 #[test]
@@ -254,6 +254,7 @@ fn schema_lists_the_same_keys_as_the_types() {
         cap: Some(5.0),
         uniform_mix: Some(0.05),
         alpha: Some(0.1),
+        expected_moves: Some(2.0),
     };
     assert_keys_match(&sampler, &SAMPLER);
     let budget = Budget {
