@@ -32,9 +32,12 @@ impl<'a> Context<'a> {
         std::fs::create_dir_all(&out)
             .with_context(|| format!("cannot create {}", out.display()))?;
         let spec_hash = ContentHash::new().part("spec", spec)?.short();
+        let runs = Store::new(opts.cache.join(&spec.id));
+        std::fs::create_dir_all(runs.dir())
+            .with_context(|| format!("cannot create {}", runs.dir().display()))?;
         Ok(Self {
             out,
-            runs: Store::new(opts.cache.join(&spec.id)),
+            runs,
             manifest: Manifest::start(&spec.id, opts.profile, &spec_hash),
             budget: spec.budget(opts.profile),
             seeds: spec.seeds(opts.profile, opts.seeds),
@@ -121,6 +124,7 @@ impl<'a> Context<'a> {
                     run.grad_ratio,
                     run.seed,
                     run.keep_per_bin,
+                    Some(&self.runs.dir().join(format!("{key}.checkpoint.json"))),
                     &bar,
                 )?;
                 bar.finish_and_clear();

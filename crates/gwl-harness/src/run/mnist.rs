@@ -36,6 +36,7 @@ pub const RACE: TableSchema = TableSchema {
         "range_hi",
         "first_flat_s",
         "all_visited_s",
+        "s_to_match_wl_bins",
     ],
 };
 
@@ -45,7 +46,7 @@ pub const SHARES: TableSchema = TableSchema {
         "model",
         "test_accuracy",
         "estimated_by",
-        "mode_logit",
+        "bulk_logit",
         "log10_share_below_0",
         "log10_share_below_-5",
         "log10_share_below_-10",
@@ -98,13 +99,26 @@ pub fn run(ctx: &mut Context, findings: &mut Findings) -> Result<()> {
                 };
                 runs.push(ctx.run(&label, &key, subject.model(), index, spec)?);
             }
-            let row = race_row(&label, net.test_accuracy, &runs, ratio, &range, &binning);
-            push_race_row(&mut race, &row)?;
-            findings.race.push(row);
             by_sampler.push(runs);
         }
+        let wl_bins = wl_final_bins(&by_sampler);
+        for runs in &by_sampler {
+            let mut row = race_row(&label, net.test_accuracy, runs, &range, &binning);
+            row.s_to_match_wl_bins = wl_bins.and_then(|target| seconds_to_reach(runs, target));
+            push_race_row(&mut race, &row)?;
+            findings.race.push(row);
+        }
         let best = best_estimate(&by_sampler);
-        let row = shares_row(&net, &best.0, &best.1, &test_logits)?;
+        let naive = by_sampler
+            .iter()
+            .find(|r| r[0].kind == "naive")
+            .map(|r| &r[0].dos);
+        let row = shares_row(
+            &net,
+            naive.unwrap_or(&best.1),
+            (&best.0, &best.1),
+            &test_logits,
+        )?;
         push_shares_row(&mut shares, &row)?;
         findings.mnist.push(row);
         figures(ctx, &net, &by_sampler, &test_logits, &binning)?;
@@ -191,11 +205,32 @@ fn widened(found: AutoRange, test_logits: &[f64]) -> AutoRange {
     }
 }
 
+/// Mean over seeds of the bins plain WL had visited when its time ran out.
+fn wl_final_bins(by_sampler: &[Vec<SamplerRun>]) -> Option<f64> {
+    let runs = by_sampler.iter().find(|r| r[0].kind == "wl")?;
+    Some(runs.iter().map(|r| r.dos.n_visited() as f64).sum::<f64>() / runs.len() as f64)
+}
+
+/// Mean over seeds of the first time a run had visited `target` bins: how
+/// long a sampler needs to cover what plain WL covered in its whole budget.
+/// `None` unless every seed got there.
+fn seconds_to_reach(runs: &[SamplerRun], target: f64) -> Option<f64> {
+    let times: Option<Vec<f64>> = runs
+        .iter()
+        .map(|r| {
+            r.trace
+                .iter()
+                .find(|p| p.bins_visited as f64 >= target)
+                .map(|p| p.seconds)
+        })
+        .collect();
+    times.map(|t| t.iter().sum::<f64>() / t.len() as f64)
+}
+
 fn race_row(
     label: &str,
     accuracy: f64,
     runs: &[SamplerRun],
-    ratio: f64,
     range: &AutoRange,
     binning: &Binning,
 ) -> RaceRow {
@@ -214,7 +249,7 @@ fn race_row(
         seeds: runs.len(),
         seconds: mean(&|r| r.seconds),
         evaluations: mean(&|r| r.evaluations() as f64),
-        grad_ratio: ratio,
+        grad_ratio: runs[0].grad_ratio,
         acceptance: mean_opt(&|r| r.acceptance),
         explored_lo: lo,
         explored_hi: hi,
@@ -224,6 +259,7 @@ fn race_row(
         range_hi: range.e_max,
         first_flat_s: mean_opt(&|r| r.first_flat_seconds),
         all_visited_s: mean_opt(&|r| r.all_visited_seconds),
+        s_to_match_wl_bins: None,
     }
 }
 
@@ -264,6 +300,7 @@ fn push_race_row(table: &mut Table, row: &RaceRow) -> Result<()> {
         Cell::from(row.range_hi),
         Cell::from(row.first_flat_s),
         Cell::from(row.all_visited_s),
+        Cell::from(row.s_to_match_wl_bins),
     ])
 }
 
@@ -286,29 +323,35 @@ fn logits(model: &dyn Model, inputs: &[u8]) -> Result<Vec<f64>> {
     Ok(out)
 }
 
-fn shares_row(net: &NetView, by: &str, dos: &Dos, test_logits: &[f64]) -> Result<MnistRow> {
+/// Where the network puts the input space. Uniform sampling measures the
+/// bulk directly, and at D = 784 no Wang-Landau run here converges in the
+/// budget, so each share comes from naive Monte Carlo whenever it saw any
+/// input there (resolution 1/N), and from the walker estimate that visited
+/// the most bins only beyond naive MC's reach; `estimated_by` says which.
+fn shares_row(
+    net: &NetView,
+    naive: &Dos,
+    (walker, tails): (&str, &Dos),
+    test_logits: &[f64],
+) -> Result<MnistRow> {
     let ln_total = gwl_core::ln_input_space(net.engine.input_len(), 2);
-    let share = |keep: &dyn Fn(f64, f64) -> bool| {
-        let picked = (0..dos.ln_g.len())
-            .filter(|&b| dos.visited[b])
-            .filter(|&b| {
-                keep(
-                    dos.binning.lower(b),
-                    dos.binning.lower(b) + dos.binning.width(),
-                )
-            })
-            .map(|b| dos.ln_g[b]);
-        (gwl_core::logsumexp(picked) - ln_total) / std::f64::consts::LN_10
+    let mut sources = Vec::new();
+    let mut pick = |name: &str, keep: &dyn Fn(f64, f64) -> bool| {
+        let (value, from) = match share_of(naive, ln_total, keep) {
+            Some(v) => (v, "naive"),
+            None => (
+                share_of(tails, ln_total, keep).unwrap_or(f64::NEG_INFINITY),
+                walker,
+            ),
+        };
+        sources.push(format!("{name}: {from}"));
+        value
     };
     let below: Vec<f64> = THRESHOLDS
         .iter()
-        .map(|&t| share(&|_, hi| hi <= t + 1e-9))
+        .map(|&t| pick(&format!("<{t}"), &|_, hi| hi <= t + 1e-9))
         .collect();
-    let above = share(&|lo, _| lo >= -1e-9);
-    let mode = (0..dos.ln_g.len())
-        .filter(|&b| dos.visited[b])
-        .max_by(|&a, &b| dos.ln_g[a].total_cmp(&dos.ln_g[b]))
-        .map(|b| dos.binning.center(b));
+    let above = pick(">0", &|lo, _| lo >= -1e-9);
     let class_mean = |label: u8| {
         let v: Vec<f64> = test_logits
             .iter()
@@ -325,13 +368,37 @@ fn shares_row(net: &NetView, by: &str, dos: &Dos, test_logits: &[f64]) -> Result
     Ok(MnistRow {
         model: net.name.clone(),
         test_accuracy: net.test_accuracy,
-        estimated_by: by.to_owned(),
-        mode_logit: mode,
+        estimated_by: sources.join("; "),
+        mode_logit: mode_of(naive),
         log10_share_below: below,
         log10_share_above_0: above,
         test_logit_mean_zeros: class_mean(0),
         test_logit_mean_ones: class_mean(1),
     })
+}
+
+/// log10 of the share of all inputs in the visited bins `keep` accepts
+/// (by lower and upper edge); `None` when no such bin was visited.
+fn share_of(dos: &Dos, ln_total: f64, keep: &dyn Fn(f64, f64) -> bool) -> Option<f64> {
+    let picked: Vec<f64> = (0..dos.ln_g.len())
+        .filter(|&b| dos.visited[b])
+        .filter(|&b| {
+            keep(
+                dos.binning.lower(b),
+                dos.binning.lower(b) + dos.binning.width(),
+            )
+        })
+        .map(|b| dos.ln_g[b])
+        .collect();
+    (!picked.is_empty()).then(|| (gwl_core::logsumexp(picked) - ln_total) / std::f64::consts::LN_10)
+}
+
+/// Centre of the bin holding the most inputs.
+fn mode_of(dos: &Dos) -> Option<f64> {
+    (0..dos.ln_g.len())
+        .filter(|&b| dos.visited[b])
+        .max_by(|&a, &b| dos.ln_g[a].total_cmp(&dos.ln_g[b]))
+        .map(|b| dos.binning.center(b))
 }
 
 fn push_shares_row(table: &mut Table, row: &MnistRow) -> Result<()> {

@@ -1,6 +1,8 @@
 //! One sampler on one model: maps a spec's sampler onto gwl-core, runs it
 //! under a budget and records what the tables and figures need.
 
+use std::path::Path;
+
 use anyhow::{Context, Result};
 use gwl_core::{Binning, Dos, Model, NaiveMc, ProposalConfig, TargetConfig, WangLandau, WlConfig};
 use indicatif::ProgressBar;
@@ -70,20 +72,23 @@ pub fn run_sampler<M: Model>(
     grad_ratio: f64,
     seed: u64,
     keep_per_bin: usize,
+    checkpoint: Option<&Path>,
     bar: &ProgressBar,
 ) -> Result<SamplerRun> {
     match sampler.kind {
         SamplerKind::Naive => run_naive(model, sampler, binning, budget, grad_ratio, seed, bar),
-        _ => run_wl(
-            model,
-            sampler,
-            binning,
-            budget,
-            grad_ratio,
-            seed,
-            keep_per_bin,
-            bar,
-        ),
+        _ => {
+            let run = WlRun {
+                sampler,
+                binning,
+                budget,
+                grad_ratio,
+                seed,
+                keep_per_bin,
+                checkpoint,
+            };
+            run_wl(model, &run, bar)
+        }
     }
 }
 
@@ -152,22 +157,24 @@ fn naive_samples<M: Model>(model: &M, budget: RunBudget) -> Result<u64> {
     Ok(((seconds / per_input.max(1e-9)) as u64).max(probe as u64))
 }
 
-fn run_wl<M: Model>(
-    model: &M,
-    sampler: &ResolvedSampler,
+/// One Wang-Landau run's settings, beyond the model.
+struct WlRun<'a> {
+    sampler: &'a ResolvedSampler,
     binning: Binning,
     budget: RunBudget,
     grad_ratio: f64,
     seed: u64,
     keep_per_bin: usize,
-    bar: &ProgressBar,
-) -> Result<SamplerRun> {
-    let config = wl_config(sampler, binning, budget, grad_ratio, seed);
-    let mut wl = WangLandau::new(model, config)
-        .with_context(|| format!("cannot configure {}", sampler.label))?;
+    checkpoint: Option<&'a Path>,
+}
+
+fn run_wl<M: Model>(model: &M, run: &WlRun, bar: &ProgressBar) -> Result<SamplerRun> {
+    let sampler = run.sampler;
+    let mut wl = start_or_resume(model, run)?;
     let mut trace = Vec::new();
-    let mut samples = BinSamples::new(binning.n_bins(), keep_per_bin, seed);
+    let mut samples = BinSamples::new(run.binning.n_bins(), run.keep_per_bin, run.seed);
     bar.set_length(1000);
+    let (budget, grad_ratio) = (run.budget, run.grad_ratio);
     let mut on_progress = |p: &gwl_core::Progress| {
         let cost = p.forward_evals as f64 + p.grad_evals as f64 * grad_ratio;
         trace.push(TracePoint {
@@ -180,15 +187,17 @@ fn run_wl<M: Model>(
         bar.set_position(progress_permille(budget, cost, p.seconds));
         bar.set_message(format!("bins {}/{}", p.bins_visited, p.n_bins));
     };
-    // Steps in chunks so the walkers' inputs can be looked at between them;
-    // chunking does not change the run (gwl-core's checkpoint test pins it).
+    // Steps in chunks so the walkers' inputs can be looked at and the state
+    // saved between them; chunking does not change the run (gwl-core's
+    // checkpoint test pins that).
+    let mut saved_at = wl.seconds();
     let result = loop {
         let done = wl
             .run_steps(SAMPLE_EVERY, &mut on_progress)
             .with_context(|| format!("{} failed", sampler.label))?;
-        if keep_per_bin > 0 {
+        if run.keep_per_bin > 0 {
             for (input, output) in wl.walkers() {
-                if let Some(bin_idx) = binning.bin_of(output) {
+                if let Some(bin_idx) = run.binning.bin_of(output) {
                     samples.offer(bin_idx, input);
                 }
             }
@@ -196,11 +205,22 @@ fn run_wl<M: Model>(
         if let Some(result) = done {
             break result;
         }
+        if let Some(path) = run
+            .checkpoint
+            .filter(|_| wl.seconds() - saved_at >= CHECKPOINT_EVERY_S)
+        {
+            wl.checkpoint(path)
+                .with_context(|| format!("cannot checkpoint {}", sampler.label))?;
+            saved_at = wl.seconds();
+        }
     };
+    if let Some(path) = run.checkpoint.filter(|p| p.exists()) {
+        std::fs::remove_file(path).with_context(|| format!("cannot remove {}", path.display()))?;
+    }
     Ok(SamplerRun {
         sampler: sampler.label.clone(),
         kind: sampler.kind.as_str().to_owned(),
-        seed,
+        seed: run.seed,
         cost: result.forward_evals as f64 + result.grad_evals as f64 * grad_ratio,
         forward_evals: result.forward_evals,
         grad_evals: result.grad_evals,
@@ -216,6 +236,33 @@ fn run_wl<M: Model>(
         samples: samples.into_packed(),
     })
 }
+
+/// A run interrupted after its last checkpoint resumes from it (the
+/// trajectory and kept inputs restart there; the density, histogram,
+/// walkers, RNG streams and counters continue exactly).
+fn start_or_resume<'m, M: Model>(model: &'m M, run: &WlRun) -> Result<WangLandau<&'m M>> {
+    if let Some(path) = run.checkpoint.filter(|p| p.exists()) {
+        return WangLandau::resume(model, path).with_context(|| {
+            format!(
+                "cannot resume {} from {}",
+                run.sampler.label,
+                path.display()
+            )
+        });
+    }
+    let config = wl_config(
+        run.sampler,
+        run.binning,
+        run.budget,
+        run.grad_ratio,
+        run.seed,
+    );
+    WangLandau::new(model, config)
+        .with_context(|| format!("cannot configure {}", run.sampler.label))
+}
+
+/// Seconds of sampling between checkpoints of a run.
+const CHECKPOINT_EVERY_S: f64 = 10.0;
 
 fn progress_permille(budget: RunBudget, cost: f64, seconds: f64) -> u64 {
     let by_cost = budget.cost.map_or(0.0, |c| cost / c);

@@ -130,7 +130,7 @@ fn analytic(kind: AnalyticKind, dim: usize, max_weight: Option<u32>) -> Result<S
 }
 
 fn user_net(user: &SequentialModel, spec_dir: &Path) -> Result<Subject> {
-    let (arch_path, weights) = user.paths(spec_dir);
+    let (arch_path, weights) = (spec_dir.join(&user.arch_toml), spec_dir.join(&user.weights));
     let text = std::fs::read_to_string(&arch_path)
         .with_context(|| format!("cannot read {}", arch_path.display()))?;
     let arch: gwl_nn::Arch = toml::from_str(&text)

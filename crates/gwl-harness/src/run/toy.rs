@@ -82,7 +82,7 @@ pub fn accuracy_against_truth(ctx: &mut Context, schema: &TableSchema) -> Result
                 ratio,
                 None,
             )?;
-            let row = summarise(&label, d, &runs, &truth, ratio);
+            let row = summarise(&label, d, &runs, &truth);
             chart
                 .series
                 .push(series_of(&runs[0], &ctx.samplers[index].label, d));
@@ -133,7 +133,7 @@ fn seeds_of(
     Ok(runs)
 }
 
-fn summarise(label: &str, d: usize, runs: &[SamplerRun], truth: &Truth, ratio: f64) -> ToyRow {
+fn summarise(label: &str, d: usize, runs: &[SamplerRun], truth: &Truth) -> ToyRow {
     let accs: Vec<_> = runs.iter().map(|r| compare(&r.dos, &truth.dos)).collect();
     let mean = |f: &dyn Fn(&SamplerRun) -> f64| runs.iter().map(f).sum::<f64>() / runs.len() as f64;
     let means: Vec<f64> = accs.iter().map(|a| a.mean_abs).collect();
@@ -146,7 +146,9 @@ fn summarise(label: &str, d: usize, runs: &[SamplerRun], truth: &Truth, ratio: f
         kind: runs[0].kind.clone(),
         evaluations: mean(&|r| r.evaluations() as f64),
         cost: mean(&|r| r.cost),
-        grad_ratio: ratio,
+        // The ratio the runs were budgeted with, stored with them: a rerun
+        // reading cached runs must not report a freshly measured one.
+        grad_ratio: runs[0].grad_ratio,
         seconds: mean(&|r| r.seconds),
         mean_err: mean_err.map(|m| m.mean),
         mean_err_spread: mean_err.map(|m| m.spread),
