@@ -66,23 +66,36 @@ impl Model for NanWhenFirstSet {
     }
 }
 
-/// A sum of bits that counts its incremental updates, to check that the
-/// sampler takes the incremental path.
-#[derive(Debug, Default)]
-pub(crate) struct CountingSum {
-    pub d: usize,
+/// Wraps a model and counts the inputs it evaluated incrementally, to check
+/// that the sampler takes the incremental path.
+#[derive(Debug)]
+pub(crate) struct CountingChanges<M> {
+    pub model: M,
     pub changed: std::sync::atomic::AtomicU64,
 }
 
-impl Model for CountingSum {
+impl<M> CountingChanges<M> {
+    pub fn new(model: M) -> Self {
+        Self {
+            model,
+            changed: Default::default(),
+        }
+    }
+
+    pub fn changed(&self) -> u64 {
+        self.changed.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl<M: Model> Model for CountingChanges<M> {
     fn input_len(&self) -> usize {
-        self.d
+        self.model.input_len()
+    }
+    fn levels(&self) -> u8 {
+        self.model.levels()
     }
     fn forward(&self, inputs: &[u8], outputs: &mut [f64]) -> Result<(), ModelError> {
-        for (x, out) in inputs.chunks(self.d).zip(outputs.iter_mut()) {
-            *out = x.iter().map(|&v| f64::from(v)).sum();
-        }
-        Ok(())
+        self.model.forward(inputs, outputs)
     }
     fn forward_grad(
         &self,
@@ -90,11 +103,10 @@ impl Model for CountingSum {
         outputs: &mut [f64],
         grads: &mut [f32],
     ) -> Result<(), ModelError> {
-        grads.iter_mut().for_each(|g| *g = 1.0);
-        self.forward(inputs, outputs)
+        self.model.forward_grad(inputs, outputs, grads)
     }
     fn state_len(&self) -> usize {
-        1
+        self.model.state_len()
     }
     fn forward_with_state(
         &self,
@@ -102,11 +114,7 @@ impl Model for CountingSum {
         outputs: &mut [f64],
         states: &mut [f32],
     ) -> Result<(), ModelError> {
-        self.forward(inputs, outputs)?;
-        for (s, &o) in states.iter_mut().zip(outputs.iter()) {
-            *s = o as f32;
-        }
-        Ok(())
+        self.model.forward_with_state(inputs, outputs, states)
     }
     fn forward_changed(
         &self,
@@ -117,12 +125,7 @@ impl Model for CountingSum {
     ) -> Result<(), ModelError> {
         self.changed
             .fetch_add(changes.len() as u64, std::sync::atomic::Ordering::Relaxed);
-        for (j, c) in changes.iter().enumerate() {
-            let new = inputs[j * self.d + c.coord];
-            states[j] += f32::from(new) - f32::from(c.old_level);
-            outputs[j] = f64::from(states[j]);
-        }
-        Ok(())
+        self.model.forward_changed(inputs, changes, states, outputs)
     }
 }
 
