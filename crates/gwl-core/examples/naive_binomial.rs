@@ -22,7 +22,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let result = NaiveMc::new(&model, samples, seed)?.run(&binning)?;
         let acc = compare(&result.dos, &truth);
         println!(
-            "D {d} samples {samples} seed {seed}: mean err {:.4} max err {:.4} missed {}/{} in {:.2} s",
+            "D {d} samples {samples} seed {seed}: mean err {:.4} max err {:.4} \
+             missed {}/{} in {:.2} s",
             acc.mean_abs, acc.max_abs, acc.n_missed, acc.n_truth_bins, result.seconds
         );
     }

@@ -1,7 +1,10 @@
 //! Plain WL against the gradient forms on the sum-of-bits model, whose
 //! density is the binomial coefficient: accuracy, evaluations and seconds.
 //!
-//! `cargo run --release -p gwl-core --example wl_compare -- D EVALS SEEDS WALKERS [FORMS] [CAP] [MOVES]`
+//! ```text
+//! cargo run --release -p gwl-core --example wl_compare -- \
+//!     D EVALS SEEDS WALKERS [FORMS] [CAP] [MOVES]
+//! ```
 //!
 //! FORMS is a comma-separated subset of the form names (all by default);
 //! CAP replaces the default cap of the gradient proposals; MOVES sets the
@@ -118,8 +121,18 @@ fn main() {
         for seed in 1..=seeds {
             let o = run_one(d, evals, seed, walkers, proposal, target);
             println!(
-                "{name:17} seed {seed}: err {:.4} (max {:.3}) in {:.2} s, acc {:.3}; {} bins, outputs {:?}; err<=0.05 at {:?}; all bins at {:?}; first flat at {:?}",
-                o.error, o.max_error, o.seconds, o.acceptance, o.visited, o.explored, o.to_target, o.all_visited, o.first_flat
+                "{name:17} seed {seed}: err {:.4} (max {:.3}) in {:.2} s, acc {:.3}; \
+                 {} bins, outputs {:?}; err<=0.05 at {:?}; all bins at {:?}; \
+                 first flat at {:?}",
+                o.error,
+                o.max_error,
+                o.seconds,
+                o.acceptance,
+                o.visited,
+                o.explored,
+                o.to_target,
+                o.all_visited,
+                o.first_flat
             );
         }
     }

@@ -359,7 +359,8 @@ fn claim_negative_bulk(f: &Findings) -> Claim {
         }
         let _ = write!(
             evidence,
-            "{}: bulk (mode of naive MC) at logit {}, log10 share below 0 = {}, above 0 = {} (test means: zeros {:.1}, ones {:.1}); ",
+            "{}: bulk (mode of naive MC) at logit {}, log10 share below 0 = {}, \
+             above 0 = {} (test means: zeros {:.1}, ones {:.1}); ",
             r.model,
             fmt_opt(r.mode_logit),
             fmt_log(below0),

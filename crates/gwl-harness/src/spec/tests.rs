@@ -147,7 +147,11 @@ fn profiles_without_a_stopping_rule_are_refused() {
 #[test]
 fn bad_models_and_ranges_are_explained() {
     let text = minimal()
-        .replace("models = [\"mlp-4\"]", "models = [\"lstm-4\", { arch_toml = \"a.toml\", weights = \"w.bin\", input = { height = 4 } }]")
+        .replace(
+            "models = [\"mlp-4\"]",
+            "models = [\"lstm-4\", { arch_toml = \"a.toml\", weights = \"w.bin\", \
+             input = { height = 4 } }]",
+        )
         .replace("kind = \"wl\"", "kind = \"wl\"\nrange = [3, 1]");
     let err = parse(&text).unwrap_err();
     let keys: Vec<&str> = err.problems.iter().map(|p| p.key.as_str()).collect();
@@ -224,7 +228,8 @@ fn example_user_spec_parses() {
 fn minimal() -> String {
     "id = \"m\"\ndescription = \"d\"\ntruth = \"none\"\nmodels = [\"mlp-4\"]\n\n\
      [data]\ndataset = \"mnist01\"\n[train]\nbatch_size = 8\nlearning_rate = 0.01\n\n\
-     [budget]\nevaluations = 10\nseeds = 1\nwalkers = 1\ntrain_epochs = 1\n\n[[samplers]]\nkind = \"wl\"\n"
+     [budget]\nevaluations = 10\nseeds = 1\nwalkers = 1\ntrain_epochs = 1\n\n\
+     [[samplers]]\nkind = \"wl\"\n"
         .to_owned()
 }
 
