@@ -70,11 +70,19 @@ fn analytic(
     })
 }
 
+/// Logits of the networks we enumerate stay far inside this; bins aligned to
+/// multiples of the width over it are cut down to the covering range after
+/// one pass, instead of a first pass to find the range and a second to count.
+const WIDE: f64 = 1e4;
+
 fn enumerate(model: &dyn Model, width: f64) -> Result<Truth> {
     let enumerator = Enumerator::new(&model)?;
-    let (lo, hi) = enumerator.output_range()?;
-    let binning = covering(lo, hi, width)?;
-    let counted = enumerator.run(&binning)?;
+    let mut counted = enumerator.run(&covering(-WIDE, WIDE, width)?)?;
+    if counted.below + counted.above > 0 {
+        // Outputs beyond the wide bins: a second pass on the exact range.
+        let (lo, hi) = (counted.min_output, counted.max_output);
+        counted = enumerator.run(&covering(lo, hi, width)?)?;
+    }
     if counted.below + counted.above + counted.nonfinite > 0 {
         bail!(
             "enumeration left {} inputs outside the bins and {} non-finite",
@@ -82,8 +90,14 @@ fn enumerate(model: &dyn Model, width: f64) -> Result<Truth> {
             counted.nonfinite
         );
     }
+    let (lo, hi) = (counted.min_output, counted.max_output);
+    let binning = covering(lo, hi, width)?;
+    // Both binnings start at a multiple of the width, so the covering bins
+    // are a contiguous run of the wide ones.
+    let first = ((binning.e_min() - counted.binning.e_min()) / width).round() as usize;
+    let counts = &counted.counts[first..first + binning.n_bins()];
     Ok(Truth {
-        dos: counted.dos(),
+        dos: Dos::from_counts(binning, counts),
         min_output: lo,
         max_output: hi,
         seconds: 0.0,
