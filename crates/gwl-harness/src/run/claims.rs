@@ -201,15 +201,7 @@ fn is_gradient(kind: &str) -> bool {
 }
 
 fn claim_toy_match(f: &Findings) -> Claim {
-    let claim = "GWL's output distribution matches exhaustive enumeration on toy networks".into();
     let rows: Vec<&ToyRow> = f.toy.iter().filter(|r| is_gradient(&r.kind)).collect();
-    if rows.is_empty() {
-        return Claim {
-            claim,
-            verdict: Verdict::NotRun,
-            evidence: String::new(),
-        };
-    }
     let good = rows.iter().filter(|r| toy_row_matches(r)).count();
     let mut evidence = String::new();
     for r in &rows {
@@ -224,14 +216,14 @@ fn claim_toy_match(f: &Findings) -> Claim {
             r.bins_nonempty
         );
     }
-    evidence.push_str(&format!(
-        "(match = no missed bin and mean |error| <= {TOY_MATCH} nats)"
-    ));
-    Claim {
-        claim,
-        verdict: verdict_of(good, rows.len()),
-        evidence,
+    if !rows.is_empty() {
+        let _ = write!(
+            evidence,
+            "(match = no missed bin and mean |error| <= {TOY_MATCH} nats)"
+        );
     }
+    let claim = "GWL's output distribution matches exhaustive enumeration on toy networks";
+    tally(claim, good, rows.len(), evidence)
 }
 
 /// A density "matches" the truth when every non-empty bin was found and
@@ -244,108 +236,68 @@ fn toy_row_matches(r: &ToyRow) -> bool {
 }
 
 fn claim_range(f: &Findings) -> Claim {
-    let claim =
-        "GWL explores the output range more efficiently than WL (28x28, equal wall time)".into();
     let models = models_of(&f.race);
-    if models.is_empty() {
-        return Claim {
-            claim,
-            verdict: Verdict::NotRun,
-            evidence: String::new(),
-        };
-    }
     let mut wins = 0;
     let mut evidence = String::new();
     for model in &models {
-        let rows: Vec<&RaceRow> = f.race.iter().filter(|r| &r.model == model).collect();
-        let wl = rows.iter().find(|r| r.kind == "wl");
-        let best = rows
-            .iter()
-            .filter(|r| is_gradient(&r.kind))
-            .max_by(|a, b| a.bins_visited.total_cmp(&b.bins_visited));
-        if let (Some(wl), Some(best)) = (wl, best) {
-            if best.bins_visited > wl.bins_visited {
-                wins += 1;
-            }
-            let _ = write!(
-                evidence,
-                "{model}: WL {:.1} bins [{:.1}, {:.1}], best GWL ({}) {:.1} bins [{:.1}, {:.1}] \
-                 of {} in {:.0} s; GWL covered WL's final bins after {} s; ",
-                wl.bins_visited,
-                wl.explored_lo,
-                wl.explored_hi,
-                best.sampler,
-                best.bins_visited,
-                best.explored_lo,
-                best.explored_hi,
-                wl.n_bins,
-                wl.seconds,
-                best.s_to_match_wl_bins
-                    .map_or("n/a".into(), |s| format!("{s:.1}"))
-            );
+        let wl = most_bins(&f.race, model, |k| k == "wl");
+        let best = most_bins(&f.race, model, is_gradient);
+        let (Some(wl), Some(best)) = (wl, best) else {
+            continue;
+        };
+        if best.bins_visited > wl.bins_visited {
+            wins += 1;
         }
+        let _ = write!(
+            evidence,
+            "{model}: WL {:.1} bins [{:.1}, {:.1}], best GWL ({}) {:.1} bins [{:.1}, {:.1}] \
+             of {} in {:.0} s; GWL covered WL's final bins after {} s; ",
+            wl.bins_visited,
+            wl.explored_lo,
+            wl.explored_hi,
+            best.sampler,
+            best.bins_visited,
+            best.explored_lo,
+            best.explored_hi,
+            wl.n_bins,
+            wl.seconds,
+            best.s_to_match_wl_bins
+                .map_or("n/a".into(), |s| format!("{s:.1}"))
+        );
     }
-    Claim {
-        claim,
-        verdict: verdict_of(wins, models.len()),
-        evidence,
-    }
+    let claim = "GWL explores the output range more efficiently than WL (28x28, equal wall time)";
+    tally(claim, wins, models.len(), evidence)
 }
 
 fn claim_naive_tails(f: &Findings) -> Claim {
-    let claim = "Naive Monte Carlo cannot see the tails of the distribution".into();
     let models = models_of(&f.race);
-    if models.is_empty() {
-        return Claim {
-            claim,
-            verdict: Verdict::NotRun,
-            evidence: String::new(),
-        };
-    }
     let mut blind = 0;
     let mut evidence = String::new();
     for model in &models {
-        let naive = f
-            .race
-            .iter()
-            .find(|r| &r.model == model && r.kind == "naive");
-        let walk = f
-            .race
-            .iter()
-            .filter(|r| &r.model == model && r.kind != "naive")
-            .max_by(|a, b| a.bins_visited.total_cmp(&b.bins_visited));
-        if let (Some(n), Some(w)) = (naive, walk) {
-            if n.bins_visited < w.bins_visited {
-                blind += 1;
-            }
-            let _ = write!(
-                evidence,
-                "{model}: naive MC {:.0} bins [{:.1}, {:.1}] vs {} {:.0} bins; ",
-                n.bins_visited, n.explored_lo, n.explored_hi, w.sampler, w.bins_visited
-            );
+        let naive = most_bins(&f.race, model, |k| k == "naive");
+        let walk = most_bins(&f.race, model, |k| k != "naive");
+        let (Some(n), Some(w)) = (naive, walk) else {
+            continue;
+        };
+        if n.bins_visited < w.bins_visited {
+            blind += 1;
         }
+        let _ = write!(
+            evidence,
+            "{model}: naive MC {:.0} bins [{:.1}, {:.1}] vs {} {:.0} bins; ",
+            n.bins_visited, n.explored_lo, n.explored_hi, w.sampler, w.bins_visited
+        );
     }
-    Claim {
-        claim,
-        verdict: verdict_of(blind, models.len()),
-        evidence,
-    }
+    let claim = "Naive Monte Carlo cannot see the tails of the distribution";
+    tally(claim, blind, models.len(), evidence)
 }
 
 fn claim_negative_bulk(f: &Findings) -> Claim {
-    let claim = "For CNN and ResNet, most of the input space gets very negative logits".into();
     let rows: Vec<&MnistRow> = f
         .mnist
         .iter()
         .filter(|r| r.model.starts_with("cnn") || r.model.starts_with("resnet"))
         .collect();
-    if rows.is_empty() {
-        return Claim {
-            claim,
-            verdict: Verdict::NotRun,
-            evidence: String::new(),
-        };
-    }
     let mut negative = 0;
     let mut evidence = String::new();
     for r in &rows {
@@ -369,15 +321,35 @@ fn claim_negative_bulk(f: &Findings) -> Claim {
             r.test_logit_mean_ones
         );
     }
-    evidence.push_str(
-        "positive logits mean \"one\" in our convention, so a bulk at large positive logits is the \
-         paper's finding with the labels swapped",
-    );
+    if !rows.is_empty() {
+        evidence.push_str(
+            "positive logits mean \"one\" in our convention, so a bulk at large positive logits \
+             is the paper's finding with the labels swapped",
+        );
+    }
+    let claim = "For CNN and ResNet, most of the input space gets very negative logits";
+    tally(claim, negative, rows.len(), evidence)
+}
+
+/// A claim that `yes` of `of` cases support; not run when there are none.
+fn tally(claim: &str, yes: usize, of: usize, evidence: String) -> Claim {
     Claim {
-        claim,
-        verdict: verdict_of(negative, rows.len()),
+        claim: claim.into(),
+        verdict: verdict_of(yes, of),
         evidence,
     }
+}
+
+/// The run of `model` with the most bins visited among the sampler kinds
+/// `pick` accepts.
+fn most_bins<'a>(
+    rows: &'a [RaceRow],
+    model: &str,
+    pick: impl Fn(&str) -> bool,
+) -> Option<&'a RaceRow> {
+    rows.iter()
+        .filter(|r| r.model == model && pick(&r.kind))
+        .max_by(|a, b| a.bins_visited.total_cmp(&b.bins_visited))
 }
 
 fn verdict_of(yes: usize, of: usize) -> Verdict {
@@ -512,22 +484,18 @@ fn check_toys(f: &Findings, failures: &mut Vec<String>) {
 /// bits) and 18 of 169 (integer weights).
 fn check_exploration(f: &Findings, failures: &mut Vec<String>) {
     for model in models_of(&f.race) {
-        let rows: Vec<&RaceRow> = f.race.iter().filter(|r| r.model == model).collect();
-        let bins = |pick: &dyn Fn(&str) -> bool| {
-            rows.iter()
-                .filter(|r| pick(&r.kind))
-                .map(|r| r.bins_visited)
-                .fold(f64::NAN, f64::max)
+        let bins = |pick: fn(&str) -> bool| {
+            most_bins(&f.race, &model, pick).map_or(f64::NAN, |r| r.bins_visited)
         };
         let (naive, wl, gwl) = (
-            bins(&|k| k == "naive"),
-            bins(&|k| k == "wl"),
-            bins(&is_gradient),
+            bins(|k| k == "naive"),
+            bins(|k| k == "wl"),
+            bins(is_gradient),
         );
         if naive >= wl.max(gwl) {
+            let walkers = wl.max(gwl);
             failures.push(format!(
-                "{model}: naive MC visited {naive} bins, the walkers {}",
-                wl.max(gwl)
+                "{model}: naive MC visited {naive} bins, the walkers {walkers}"
             ));
         }
         if gwl < wl {
@@ -550,5 +518,106 @@ fn check_exploration(f: &Findings, failures: &mut Vec<String>) {
         if gwl > wl {
             failures.push(format!("{model}: GWL missed {gwl} bins, plain WL {wl}"));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn race(model: &str, kind: &str, bins: f64) -> RaceRow {
+        RaceRow {
+            model: model.into(),
+            test_accuracy: 1.0,
+            sampler: kind.into(),
+            kind: kind.into(),
+            seeds: 1,
+            seconds: 5.0,
+            evaluations: 1.0,
+            grad_ratio: 2.0,
+            acceptance: None,
+            explored_lo: 0.0,
+            explored_hi: bins,
+            bins_visited: bins,
+            n_bins: 60,
+            range_lo: 0.0,
+            range_hi: 60.0,
+            first_flat_s: None,
+            all_visited_s: None,
+            s_to_match_wl_bins: None,
+        }
+    }
+
+    fn toy(kind: &str, mean_err: f64, missed: f64) -> ToyRow {
+        ToyRow {
+            model: "mlp-4".into(),
+            d: 16,
+            sampler: kind.into(),
+            kind: kind.into(),
+            evaluations: 1.0,
+            cost: 1.0,
+            grad_ratio: 1.0,
+            seconds: 1.0,
+            mean_err: Some(mean_err),
+            mean_err_spread: None,
+            max_err: None,
+            max_err_spread: None,
+            bins_missed: missed,
+            bins_nonempty: 20,
+            seeds: 1,
+        }
+    }
+
+    fn findings(naive: f64, wl: f64, gwl: f64, toy_err: f64) -> Findings {
+        Findings {
+            race: vec![
+                race("cnn-28", "naive", naive),
+                race("cnn-28", "wl", wl),
+                race("cnn-28", "gwl", gwl),
+            ],
+            toy: vec![toy("wl", toy_err, 0.0), toy("gwl", 0.05, 0.0)],
+            ..Findings::default()
+        }
+    }
+
+    #[test]
+    fn checks_pass_on_numbers_like_the_quick_run() {
+        check_claims(&findings(10.0, 20.0, 52.0, 0.1)).unwrap();
+    }
+
+    #[test]
+    fn each_check_fails_on_the_fault_it_guards() {
+        let naive_sees_all = check_claims(&findings(60.0, 20.0, 52.0, 0.1)).unwrap_err();
+        assert!(
+            naive_sees_all.to_string().contains("naive MC visited 60"),
+            "{naive_sees_all}"
+        );
+        let gwl_behind = check_claims(&findings(10.0, 30.0, 25.0, 0.1)).unwrap_err();
+        assert!(
+            gwl_behind.to_string().contains("best GWL form visited 25"),
+            "{gwl_behind}"
+        );
+        let toy_off = check_claims(&findings(10.0, 20.0, 52.0, 3.0)).unwrap_err();
+        assert!(toy_off.to_string().contains("toy mlp-4 wl"), "{toy_off}");
+        let mut missed = findings(10.0, 20.0, 52.0, 0.1);
+        missed.toy.push(toy("gwl-multi", 0.05, 2.0));
+        let err = check_claims(&missed).unwrap_err();
+        assert!(
+            err.to_string().contains("gwl-multi: 2 bins missed"),
+            "{err}"
+        );
+        assert!(check_claims(&Findings::default()).is_err());
+    }
+
+    #[test]
+    fn verdicts_count_the_supporting_cases() {
+        let f = findings(10.0, 20.0, 52.0, 0.1);
+        assert_eq!(claim_range(&f).verdict, Verdict::Supported);
+        assert_eq!(claim_naive_tails(&f).verdict, Verdict::Supported);
+        assert_eq!(
+            claim_range(&findings(10.0, 30.0, 25.0, 0.1)).verdict,
+            Verdict::NotSupported
+        );
+        assert_eq!(claim_negative_bulk(&f).verdict, Verdict::NotRun);
     }
 }
