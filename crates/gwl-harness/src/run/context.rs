@@ -108,35 +108,39 @@ impl<'a> Context<'a> {
             )?,
             run.tag
         );
-        let cached: Option<SamplerRun> = self.runs.get(&key)?;
-        let was_cached = cached.is_some();
-        let result = match cached {
-            Some(found) => found,
-            None => {
-                let bar = self
-                    .progress
-                    .run(&format!("{model_label} {}", sampler.label), 1000);
-                let result = run_sampler(
-                    &model,
-                    sampler,
-                    run.binning,
-                    run.budget,
-                    run.grad_ratio,
-                    run.seed,
-                    run.keep_per_bin,
-                    Some(&self.runs.dir().join(format!("{key}.checkpoint.json"))),
-                    &bar,
-                )?;
-                bar.finish_and_clear();
-                self.runs.put(&key, &result)?;
-                result
-            }
-        };
-        self.record(model_label, &result, &key, was_cached)?;
+        if let Some(found) = self.runs.get::<SamplerRun>(&key)? {
+            self.record(model_label, &found, &key, None)?;
+            return Ok(found);
+        }
+        let bar = self
+            .progress
+            .run(&format!("{model_label} {}", sampler.label), 1000);
+        let result = run_sampler(
+            &model,
+            sampler,
+            run.binning,
+            run.budget,
+            run.grad_ratio,
+            run.seed,
+            run.keep_per_bin,
+            Some(&self.runs.dir().join(format!("{key}.checkpoint.json"))),
+            &bar,
+        )?;
+        self.runs.put(&key, &result)?;
+        self.record(model_label, &result, &key, Some(&bar))?;
         Ok(result)
     }
 
-    fn record(&mut self, model: &str, run: &SamplerRun, key: &str, cached: bool) -> Result<()> {
+    /// Notes a finished run in the manifest and prints its summary line,
+    /// closing its progress bar (none when it was read back from the cache).
+    fn record(
+        &mut self,
+        model: &str,
+        run: &SamplerRun,
+        key: &str,
+        bar: Option<&indicatif::ProgressBar>,
+    ) -> Result<()> {
+        let cached = bar.is_none();
         self.manifest.push_run(RunRecord {
             model: model.to_owned(),
             sampler: run.sampler.clone(),
@@ -156,8 +160,10 @@ impl<'a> Context<'a> {
             notes: vec![("bins".into(), format!("{}", run.dos.n_visited()))],
             cached,
         };
-        let bar = self.progress.run("", 0);
-        self.progress.finish_run(&bar, &summary);
+        match bar {
+            Some(bar) => self.progress.finish_run(bar, &summary),
+            None => self.progress.println(&summary.to_string()),
+        }
         // Rewritten after every run so an interrupted reproduction keeps
         // the record of what finished.
         self.manifest.write(&self.out.join("manifest.json"))
