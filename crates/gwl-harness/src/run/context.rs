@@ -97,17 +97,18 @@ impl<'a> Context<'a> {
     ) -> Result<SamplerRun> {
         let sampler = &self.samplers[index];
         let spec_sampler = &self.spec.samplers[index];
-        let key = format!(
-            "{}-{}",
-            run_key(
-                self.spec,
-                model_key,
-                spec_sampler,
-                self.opts.profile,
-                run.seed
-            )?,
-            run.tag
-        );
+        // The bins are derived from the model (enumerated or searched range,
+        // test-set logits), not written in the spec, so they join the key:
+        // a run on other bins is another run.
+        let spec_key = run_key(
+            self.spec,
+            model_key,
+            spec_sampler,
+            self.opts.profile,
+            run.seed,
+        )?;
+        let bins_key = ContentHash::new().part("binning", &run.binning)?.short();
+        let key = format!("{spec_key}-{}-{bins_key}", run.tag);
         if let Some(found) = self.runs.get::<SamplerRun>(&key)? {
             self.record(model_label, &found, &key, None)?;
             return Ok(found);
